@@ -1,0 +1,6 @@
+"""Logging in and out of the portal."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""One package per external system behind the small interface in base.py."""

@@ -1,0 +1,4 @@
+"""The web process: `gunicorn wsgi:app`."""
+from app import create_app
+
+app = create_app()
