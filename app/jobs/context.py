@@ -15,7 +15,7 @@ _pid = None
 def get_app():
     global _app, _pid
     from flask import current_app, has_app_context
-    if has_app_context():
+    if has_app_context():  # a SimpleWorker inside tests or a CLI command
         return current_app._get_current_object()
     if _app is None:
         from app import create_app
@@ -31,9 +31,6 @@ def get_app():
 
 @contextmanager
 def job_context():
-    from flask import has_app_context
-    if has_app_context():
-        yield
-        return
+    """A fresh app context per job: its own database session, removed when the job ends."""
     with get_app().app_context():
         yield

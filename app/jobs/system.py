@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 import socket
 
-from rq import get_current_job
-
 from app.extensions import db
 from app.models import Account
 
@@ -14,10 +12,6 @@ from .context import job_context
 
 def ping(account_id: int) -> dict:
     """Answers from the worker with its host and pid, after a real database round trip."""
-    job = get_current_job()
-    if job is not None:
-        job.meta["account_id"] = account_id
-        job.save_meta()
     with job_context():
         account = db.session.get(Account, account_id)
         return {"pong": True, "account": account.name if account else None,

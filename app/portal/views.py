@@ -25,7 +25,8 @@ def dashboard():
 def ping():
     """Proves web -> Redis -> worker: the page polls the job's result."""
     from app.jobs.system import ping as ping_job
-    job = get_queue("default").enqueue(ping_job, current_user.account_id)
+    job = get_queue("default").enqueue(ping_job, current_user.account_id,
+                                       meta={"account_id": current_user.account_id})
     return jsonify({"job_id": job.id}), 202
 
 

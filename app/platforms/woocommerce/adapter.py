@@ -1,0 +1,356 @@
+"""WooCommerceAdapter: the hub's StoreAdapter interface spoken to a WooCommerce shop.
+
+Decides which REST calls to make (SKU lookups before creating, batches of at most 100, several
+in flight) and turns answers into ItemResults and OrderPages. HTTP and retries live in
+client.py, payload shapes in mapping.py; no Flask, no database here.
+"""
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from ..base import StoreAdapter
+from ..errors import AuthError, ItemError, PlatformError
+from ..records import ExportItem, ItemResult, OrderPage, OrderRecord, QuantityUpdate
+from .client import BATCH_LIMIT, WooCommerceClient, WooCommerceError
+from .mapping import (format_gmt, link_of, merge_attributes, order_record, product_payload,
+                      variation_payload)
+
+log = logging.getLogger(__name__)
+SKU_LOOKUP_CHUNK = 40  # SKUs per GET /products?sku=a,b,… (keeps the URL short)
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class WooCommerceAdapter(StoreAdapter):
+    key = "woocommerce"
+    label = "WooCommerce"
+    node_kind = "store"
+    quantity_batch_size = BATCH_LIMIT
+    settings_fields = [
+        {"name": "url", "label": "Shop URL (https://…)", "type": "url", "required": True,
+         "secret": False},
+        {"name": "consumer_key", "label": "Consumer key (ck_…)", "type": "text",
+         "required": True, "secret": True},
+        {"name": "consumer_secret", "label": "Consumer secret (cs_…)", "type": "password",
+         "required": True, "secret": True},
+        {"name": "concurrency", "label": "Requests in flight", "type": "int",
+         "required": False, "secret": False, "default": 4},
+        {"name": "export_mark", "label": "When an order reaches the ERP",
+         "type": "choice", "required": False, "secret": False, "default": "note",
+         "choices": ["note", "none", "processing", "on-hold", "completed"]},
+        {"name": "tracking_status", "label": "Order status when tracking is sent",
+         "type": "choice", "required": False, "secret": False, "default": "completed",
+         "choices": ["completed", "none"]},
+        {"name": "timeout", "label": "Timeout per request (seconds)", "type": "int",
+         "required": False, "secret": False, "default": 30},
+        {"name": "query_string_auth", "label": "Send keys in the query string",
+         "type": "bool", "required": False, "secret": False, "default": False},
+        {"name": "update_images", "label": "Re-send images on every update", "type": "bool",
+         "required": False, "secret": False, "default": False},
+    ]
+
+    def __init__(self, settings: dict, credentials: dict, client: WooCommerceClient | None = None):
+        super().__init__(settings, credentials)
+        s = self.settings
+        self.concurrency = max(1, int(s.get("concurrency") or 4))
+        self.export_mark = str(s.get("export_mark") or "note").strip()
+        self.tracking_status = str(s.get("tracking_status") or "completed").strip()
+        self.update_images = bool(s.get("update_images", False))
+        self.product_status = s.get("product_status") or "publish"
+        self.batch_size = min(BATCH_LIMIT, int(s.get("batch_size") or BATCH_LIMIT))
+        self.client = client or WooCommerceClient(
+            s.get("url"), self.credentials.get("consumer_key"),
+            self.credentials.get("consumer_secret"), timeout=float(s.get("timeout") or 30),
+            retries=int(s.get("retries", 4)), backoff=float(s.get("backoff", 0.5)),
+            backoff_cap=float(s.get("backoff_cap", 30)),
+            query_string_auth=bool(s.get("query_string_auth", False)))
+        self._categories: dict[str, int] | None = None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _fan_out(self, fn, jobs: list) -> list:
+        """fn over jobs with up to `concurrency` requests in flight; results in job order.
+
+        On a final error, pending jobs are cancelled and the finished results are attached to
+        the exception as `partial_results` before it propagates.
+        """
+        if len(jobs) <= 1 or self.concurrency == 1:
+            done: list = []
+            try:
+                for job in jobs:
+                    done.append(fn(job))
+            except PlatformError as exc:
+                exc.partial_results = done
+                raise
+            return done
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs)))
+        futures = [pool.submit(fn, job) for job in jobs]
+        try:
+            return [future.result() for future in futures]
+        except PlatformError as exc:
+            pool.shutdown(wait=True, cancel_futures=True)
+            exc.partial_results = [f.result() for f in futures
+                                   if f.done() and not f.cancelled() and f.exception() is None]
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- connection ---------------------------------------------------------------------------
+    def test_connection(self) -> dict:
+        env = (self.client.get("/system_status") or {}).get("environment") or {}
+        facts = {"url": self.client.store_url, "version": env.get("version"),
+                 "wordpress_version": env.get("wp_version"), "can_read": True,
+                 "can_write": True}
+        try:
+            self.client.post("/products/batch", {})  # an empty batch writes nothing
+        except AuthError as exc:
+            facts.update(can_write=False, message=str(exc))
+        return facts
+
+    # -- catalogue lookups --------------------------------------------------------------------
+    def _lookup(self, skus) -> dict[str, dict]:
+        """SKU -> product (simple or parent) found with GET /products?sku=…; full payloads."""
+        wanted = [s for s in dict.fromkeys(skus) if s]
+        jobs = [[s] for s in wanted if "," in s]
+        jobs += _chunks([s for s in wanted if "," not in s], SKU_LOOKUP_CHUNK)
+        found: dict[str, dict] = {}
+        for products in self._fan_out(
+                lambda chunk: self.client.all("/products", {"sku": ",".join(chunk)}), jobs):
+            found.update({p["sku"]: p for p in products if p.get("sku") in wanted})
+        return found
+
+    def _variations(self, parent_id) -> dict[str, int]:
+        items = self.client.all(f"/products/{parent_id}/variations", {"_fields": "id,sku"})
+        return {v["sku"]: v["id"] for v in items if v.get("sku")}
+
+    def find_products(self, skus: list[str]) -> dict[str, tuple[str, str | None]]:
+        found = {sku: link_of(p) for sku, p in self._lookup(skus).items()}
+        missing = {s for s in skus if s and s not in found}
+        if missing:  # variations are not listed by /products: scan variable parents
+            parents = self.client.all("/products", {"type": "variable",
+                                                    "_fields": "id,sku,variations"})
+            parent_ids = [p["id"] for p in parents if p.get("variations")]
+            for pid, variations in zip(parent_ids, self._fan_out(self._variations, parent_ids)):
+                for sku, vid in variations.items():
+                    if sku in missing:
+                        found[sku] = (str(vid), str(pid))
+        return found
+
+    def _category_ids(self, names) -> dict[str, int]:
+        if self._categories is None:
+            self._categories = {html.unescape(c["name"]).lower(): c["id"]
+                                for c in self.client.all("/products/categories")}
+        for name in names:
+            if name.lower() in self._categories:
+                continue
+            try:
+                self._categories[name.lower()] = self.client.post(
+                    "/products/categories", {"name": name})["id"]
+            except WooCommerceError as exc:
+                if exc.code == "term_exists" and exc.data.get("resource_id"):
+                    self._categories[name.lower()] = exc.data["resource_id"]
+                else:
+                    log.warning("WooCommerce category %r not created: %s", name, exc)
+        return self._categories
+
+    # -- writing products ---------------------------------------------------------------------
+    def _send(self, job) -> tuple[str, str, list, list[dict]]:
+        path, op, chunk = job
+        try:
+            answers = self.client.batch(path, op, [payload for _, _, payload in chunk])
+        except WooCommerceError as exc:  # the whole request was refused: every item fails
+            answers = [{"error": {"code": exc.code, "message": str(exc)}}] * len(chunk)
+        return path, op, chunk, answers
+
+    @staticmethod
+    def _result(sku: str, answer: dict, created: bool) -> ItemResult:
+        error = answer.get("error")
+        if error:
+            return ItemResult(sku, False, message=f"{error.get('message')} ({error.get('code')})")
+        external_id, parent_id = link_of(answer)
+        return ItemResult(sku, True, external_id, parent_id, created=created)
+
+    def _write(self, groups, results: list, relookup) -> dict[str, dict]:
+        """groups: [(path, creates, updates)], entries (index|None, sku, payload).
+
+        Fills results[index]; returns sku -> saved payload. A create refused as a duplicate SKU
+        (e.g. an earlier attempt timed out after WooCommerce saved it) is looked up and updated.
+        """
+        jobs = [(path, op, chunk) for path, creates, updates in groups
+                for op, entries in (("create", creates), ("update", updates))
+                for chunk in _chunks(entries, self.batch_size)]
+        saved: dict[str, dict] = {}
+        duplicates: dict[str, list] = {}
+        try:
+            outcomes = self._fan_out(self._send, jobs)
+        except PlatformError as exc:  # hand the caller what did get through
+            exc.partial_results = [self._result(sku, answer, op == "create")
+                                   for _, op, chunk, answers in getattr(exc, "partial_results", [])
+                                   for (_, sku, _), answer in zip(chunk, answers)]
+            raise
+        for path, op, chunk, answers in outcomes:
+            for (index, sku, payload), answer in zip(chunk, answers):
+                code = (answer.get("error") or {}).get("code")
+                if op == "create" and code == "product_invalid_sku" and relookup:
+                    duplicates.setdefault(path, []).append((index, sku, payload, answer))
+                    continue
+                if "error" not in answer:
+                    saved[sku] = answer
+                if index is not None:
+                    results[index] = self._result(sku, answer, created=op == "create")
+        retry_groups = []
+        for path, entries in duplicates.items():
+            known = relookup(path, [sku for _, sku, _, _ in entries])
+            updates = []
+            for index, sku, payload, answer in entries:
+                if sku in known:
+                    payload = {k: v for k, v in payload.items() if k not in ("images", "image")}
+                    updates.append((index, sku, {**payload, "id": known[sku]}))
+                elif index is not None:  # the SKU belongs to some other product or variation
+                    results[index] = self._result(sku, answer, created=False)
+            retry_groups.append((path, [], updates))
+        if retry_groups:
+            saved.update(self._write(retry_groups, results, None))
+            for _, _, updates in retry_groups:  # not there when this call began: ours
+                for index, _, _ in updates:
+                    if index is not None and results[index].ok:
+                        results[index].created = True
+        return saved
+
+    def upsert_products(self, items: list[ExportItem]) -> list[ItemResult]:
+        results: list[ItemResult | None] = [None] * len(items)
+        top = [(i, it.record) for i, it in enumerate(items) if not it.record.parent_sku]
+        kids = [(i, it) for i, it in enumerate(items) if it.record.parent_sku]
+        top_skus = {rec.sku for _, rec in top}
+        options: dict[str, dict[str, list]] = {}
+        for _, it in kids:
+            by_name = options.setdefault(it.record.parent_sku, {})
+            for name, value in it.record.attributes.items():
+                by_name.setdefault(name, [])
+                if value not in by_name[name]:
+                    by_name[name].append(value)
+        existing = self._lookup([rec.sku for _, rec in top] + list(options))
+        categories = self._category_ids({rec.category for _, rec in top if rec.category})
+        creates, updates = [], []
+        for index, rec in top:
+            current = existing.get(rec.sku)
+            variable = rec.sku in options or bool(current and current.get("type") == "variable")
+            attributes = None
+            if variable or rec.attributes:
+                attributes = merge_attributes((current or {}).get("attributes") or [],
+                                              rec.attributes, options.get(rec.sku, {}))
+            category = categories.get((rec.category or "").lower())
+            payload = product_payload(
+                rec, variable=variable, create=current is None,
+                category_ids=[category] if category else [], attributes=attributes,
+                with_images=current is None or self.update_images, status=self.product_status)
+            if current:
+                updates.append((index, rec.sku, {**payload, "id": current["id"]}))
+            else:
+                creates.append((index, rec.sku, payload))
+        for parent_sku in set(options) - top_skus:  # parent not sent: still add new options
+            current = existing.get(parent_sku)
+            have = {a.get("name", "").lower(): a.get("options") or []
+                    for a in (current or {}).get("attributes") or []}
+            if current and any(value not in have.get(name.lower(), [])
+                               for name, values in options[parent_sku].items()
+                               for value in values):
+                merged = merge_attributes(current.get("attributes") or [], {}, options[parent_sku])
+                updates.append((None, parent_sku, {"id": current["id"], "type": "variable",
+                                                       "attributes": merged}))
+        saved = self._write([("/products/batch", creates, updates)], results,
+                            lambda path, skus: {s: p["id"] for s, p in self._lookup(skus).items()})
+        self._upsert_variations(kids, saved, existing, top_skus, results)
+        return results
+
+    def _upsert_variations(self, kids, saved, existing, top_skus, results) -> None:
+        by_parent: dict[int, list] = {}
+        for index, item in kids:
+            parent_sku = item.record.parent_sku
+            parent = saved.get(parent_sku) or existing.get(parent_sku)
+            parent_id = parent["id"] if parent else None
+            if parent_id is None and parent_sku not in top_skus and \
+                    str(item.external_parent_id or "").isdigit():
+                parent_id = int(item.external_parent_id)
+            if parent_id is None:
+                why = "was not saved" if parent_sku in top_skus else "is not on the shop"
+                results[index] = ItemResult(item.record.sku, False,
+                                            message=f"parent product {parent_sku} {why}")
+            else:
+                by_parent.setdefault(parent_id, []).append((index, item))
+        parent_ids = list(by_parent)
+        groups = []
+        for parent_id, known in zip(parent_ids, self._fan_out(self._variations, parent_ids)):
+            creates, updates = [], []
+            for index, item in by_parent[parent_id]:
+                rec = item.record
+                vid = known.get(rec.sku)
+                payload = variation_payload(rec, with_images=vid is None or self.update_images)
+                if vid:
+                    updates.append((index, rec.sku, {**payload, "id": vid}))
+                else:
+                    creates.append((index, rec.sku, payload))
+            groups.append((f"/products/{parent_id}/variations/batch", creates, updates))
+        self._write(groups, results,
+                    lambda path, skus: self._variations(path.split("/")[2]))
+
+    # -- quantities ---------------------------------------------------------------------------
+    def set_quantities(self, updates: list[QuantityUpdate]) -> list[ItemResult]:
+        results: list[ItemResult | None] = [None] * len(updates)
+        groups: dict[str, list] = {}
+        for index, update in enumerate(updates):
+            try:
+                entry = (index, update.sku, {"id": int(update.external_id), "manage_stock": True,
+                                             "stock_quantity": int(update.quantity)})
+            except (TypeError, ValueError):
+                results[index] = ItemResult(update.sku, False, message=(
+                    f"not a WooCommerce id: {update.external_id!r}"))
+                continue
+            path = (f"/products/{int(update.external_parent_id)}/variations/batch"
+                    if update.external_parent_id else "/products/batch")
+            groups.setdefault(path, []).append(entry)
+        self._write([(path, [], entries) for path, entries in groups.items()], results, None)
+        return results
+
+    # -- orders -------------------------------------------------------------------------------
+    def fetch_orders(self, modified_since: datetime | None) -> Iterator[OrderPage]:
+        """Pages of orders modified after `modified_since` (WooCommerce's bound is exclusive,
+        whole seconds: the engine's overlap window covers the edge). Sorted by id ascending,
+        which is creation order with no ties, so offset pages stay stable while we read."""
+        params = {"orderby": "id", "order": "asc", "dates_are_gmt": "true"}
+        if modified_since is not None:
+            params["modified_after"] = format_gmt(modified_since)
+        for items, page, total_pages in self.client.pages("/orders", params):
+            yield OrderPage([order_record(raw) for raw in items], has_more=page < total_pages)
+
+    def _order_call(self, order: OrderRecord, method: str, path: str, body: dict) -> None:
+        try:
+            self.client.request(method, f"/orders/{int(order.external_id)}{path}", json=body)
+        except WooCommerceError as exc:
+            raise ItemError(order.number, str(exc)) from exc
+
+    def mark_exported(self, order: OrderRecord, erp_ref: str | None) -> None:
+        mark = self.export_mark
+        if mark in ("", "none"):
+            return
+        if mark == "note":
+            text = f"Sent to the ERP as {erp_ref}." if erp_ref else "Sent to the ERP."
+            self._order_call(order, "POST", "/notes", {"note": text, "customer_note": False})
+        else:
+            body: dict = {"status": mark}
+            if erp_ref:
+                body["meta_data"] = [{"key": "_ponte_erp_ref", "value": erp_ref}]
+            self._order_call(order, "PUT", "", body)
+
+    def send_tracking(self, order: OrderRecord, carrier: str, number: str) -> None:
+        self._order_call(order, "POST", "/notes", {
+            "note": f"Shipped with {carrier}, tracking number {number}.", "customer_note": True})
+        if self.tracking_status not in ("", "none"):
+            self._order_call(order, "PUT", "", {"status": self.tracking_status})
