@@ -33,12 +33,11 @@ def blocked_for(email: str, address: str) -> int:
 
 def record_failure(email: str, address: str) -> None:
     window = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]
-    pipe = redis_connection().pipeline()
+    r = redis_connection()
     for kind, value in (("email", email), ("addr", address)):
         key = _key(kind, value)
-        pipe.incr(key)
-        pipe.expire(key, window, nx=True)
-    pipe.execute()
+        if r.incr(key) == 1:  # the window starts at the first failure (works on Redis 6 too)
+            r.expire(key, window)
 
 
 def clear(email: str) -> None:
