@@ -100,8 +100,8 @@ def work(ctx):
         for _ in range(max_rounds):
             qs = [get_queue(q) for q in queues]
             if not any(len(q) for q in qs):
-                return
+                break
             SimpleWorker(qs, connection=conn).work(burst=True, with_scheduler=False)
-        db.session.expire_all()
+        db.session.expire_all()  # the test sees what the workers committed
     yield run
     db.session.expire_all()
