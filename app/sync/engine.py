@@ -91,8 +91,10 @@ def execute(step: StepRun, only_refs: list[str] | None = None) -> None:
         _finish(step, StepStatus.FAILED, f"{node.name}: {exc}", recorder)
         return
     except Exception as exc:  # a bug must fail the step visibly, not kill the chain
-        log.exception("step %s crashed", step.id)
+        # Roll back first: after a failed flush even reading step.id raises, and the step
+        # would stay 'running' with the real reason lost.
         db.session.rollback()
+        log.exception("step %s crashed", step.id)
         _finish(step, StepStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}",
                 recorder)
         return

@@ -9,18 +9,23 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from ..base import StoreAdapter
 from ..errors import AuthError, ItemError, PlatformError
 from ..records import ExportItem, ItemResult, OrderPage, OrderRecord, QuantityUpdate
-from .client import BATCH_LIMIT, WooCommerceClient, WooCommerceError
-from .mapping import (format_gmt, link_of, merge_attributes, order_record, product_payload,
-                      variation_payload)
+from .client import BATCH_LIMIT, WooCommerceClient, WooCommerceError, fan_out
+from .mapping import (format_gmt, item_result, lacks_options, link_of, merge_attributes,
+                      order_record, product_payload, variant_options, variation_payload)
 
 log = logging.getLogger(__name__)
 SKU_LOOKUP_CHUNK = 40  # SKUs per GET /products?sku=a,b,… (keeps the URL short)
+
+
+def _field(name: str, label: str, kind: str, required: bool = False, secret: bool = False,
+           **extra) -> dict:
+    return {"name": name, "label": label, "type": kind, "required": required,
+            "secret": secret, **extra}
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -32,30 +37,24 @@ class WooCommerceAdapter(StoreAdapter):
     label = "WooCommerce"
     node_kind = "store"
     quantity_batch_size = BATCH_LIMIT
-    settings_fields = [
-        {"name": "url", "label": "Shop URL (https://…)", "type": "url", "required": True,
-         "secret": False},
-        {"name": "consumer_key", "label": "Consumer key (ck_…)", "type": "text",
-         "required": True, "secret": True},
-        {"name": "consumer_secret", "label": "Consumer secret (cs_…)", "type": "password",
-         "required": True, "secret": True},
-        {"name": "concurrency", "label": "Requests in flight", "type": "int",
-         "required": False, "secret": False, "default": 4},
-        {"name": "export_mark", "label": "When an order reaches the ERP",
-         "type": "choice", "required": False, "secret": False, "default": "note",
-         "choices": ["note", "none", "processing", "on-hold", "completed"]},
-        {"name": "tracking_status", "label": "Order status when tracking is sent",
-         "type": "choice", "required": False, "secret": False, "default": "completed",
-         "choices": ["completed", "none"]},
-        {"name": "timeout", "label": "Timeout per request (seconds)", "type": "int",
-         "required": False, "secret": False, "default": 30},
-        {"name": "query_string_auth", "label": "Send keys in the query string",
-         "type": "bool", "required": False, "secret": False, "default": False},
-        {"name": "update_images", "label": "Re-send images on every update", "type": "bool",
-         "required": False, "secret": False, "default": False},
+    settings_fields = [  # rendered by the portal; secret ones are stored as credentials
+        _field("url", "Shop URL (https://…)", "url", required=True),
+        _field("consumer_key", "Consumer key (ck_…)", "text", required=True, secret=True),
+        _field("consumer_secret", "Consumer secret (cs_…)", "password", required=True,
+               secret=True),
+        _field("concurrency", "Requests in flight", "int", default=4),
+        _field("export_mark", "When an order reaches the ERP", "choice", default="note",
+               choices=["note", "none", "processing", "on-hold", "completed"]),
+        _field("tracking_status", "Order status when tracking is sent", "choice",
+               default="completed", choices=["completed", "none"]),
+        _field("timeout", "Timeout per request (seconds)", "int", default=30),
+        _field("query_string_auth", "Send keys in the query string", "bool", default=False),
+        _field("update_images", "Re-send images on every update", "bool", default=False),
     ]
 
-    def __init__(self, settings: dict, credentials: dict, client: WooCommerceClient | None = None):
+    def __init__(self, settings: dict, credentials: dict, *,
+                 client: WooCommerceClient | None = None, **context):
+        # **context: node facts the engine passes (node_id, account_id); not needed here
         super().__init__(settings, credentials)
         s = self.settings
         self.concurrency = max(1, int(s.get("concurrency") or 4))
@@ -71,36 +70,10 @@ class WooCommerceAdapter(StoreAdapter):
             backoff_cap=float(s.get("backoff_cap", 30)),
             query_string_auth=bool(s.get("query_string_auth", False)))
         self._categories: dict[str, int] | None = None
+        self._variation_index: dict[str, tuple[str, str]] | None = None
 
     def close(self) -> None:
         self.client.close()
-
-    def _fan_out(self, fn, jobs: list) -> list:
-        """fn over jobs with up to `concurrency` requests in flight; results in job order.
-
-        On a final error, pending jobs are cancelled and the finished results are attached to
-        the exception as `partial_results` before it propagates.
-        """
-        if len(jobs) <= 1 or self.concurrency == 1:
-            done: list = []
-            try:
-                for job in jobs:
-                    done.append(fn(job))
-            except PlatformError as exc:
-                exc.partial_results = done
-                raise
-            return done
-        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs)))
-        futures = [pool.submit(fn, job) for job in jobs]
-        try:
-            return [future.result() for future in futures]
-        except PlatformError as exc:
-            pool.shutdown(wait=True, cancel_futures=True)
-            exc.partial_results = [f.result() for f in futures
-                                   if f.done() and not f.cancelled() and f.exception() is None]
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- connection ---------------------------------------------------------------------------
     def test_connection(self) -> dict:
@@ -121,8 +94,11 @@ class WooCommerceAdapter(StoreAdapter):
         jobs = [[s] for s in wanted if "," in s]
         jobs += _chunks([s for s in wanted if "," not in s], SKU_LOOKUP_CHUNK)
         found: dict[str, dict] = {}
-        for products in self._fan_out(
-                lambda chunk: self.client.all("/products", {"sku": ",".join(chunk)}), jobs):
+
+        def fetch(chunk):
+            return self.client.all("/products", {"sku": ",".join(chunk)})
+
+        for products in fan_out(fetch, jobs, self.concurrency):
             found.update({p["sku"]: p for p in products if p.get("sku") in wanted})
         return found
 
@@ -132,15 +108,19 @@ class WooCommerceAdapter(StoreAdapter):
 
     def find_products(self, skus: list[str]) -> dict[str, tuple[str, str | None]]:
         found = {sku: link_of(p) for sku, p in self._lookup(skus).items()}
-        missing = {s for s in skus if s and s not in found}
-        if missing:  # variations are not listed by /products: scan variable parents
+        missing = [s for s in skus if s and s not in found]
+        if missing and self._variation_index is None:
+            # /products does not list variations: index every variable parent's, once per
+            # adapter (the engine asks chunk by chunk within one step)
             parents = self.client.all("/products", {"type": "variable",
                                                     "_fields": "id,sku,variations"})
             parent_ids = [p["id"] for p in parents if p.get("variations")]
-            for pid, variations in zip(parent_ids, self._fan_out(self._variations, parent_ids)):
-                for sku, vid in variations.items():
-                    if sku in missing:
-                        found[sku] = (str(vid), str(pid))
+            lists = fan_out(self._variations, parent_ids, self.concurrency)
+            self._variation_index = {sku: (str(vid), str(pid))
+                                     for pid, variations in zip(parent_ids, lists)
+                                     for sku, vid in variations.items()}
+        found.update({s: self._variation_index[s] for s in missing
+                      if s in (self._variation_index or {})})
         return found
 
     def _category_ids(self, names) -> dict[str, int]:
@@ -169,14 +149,6 @@ class WooCommerceAdapter(StoreAdapter):
             answers = [{"error": {"code": exc.code, "message": str(exc)}}] * len(chunk)
         return path, op, chunk, answers
 
-    @staticmethod
-    def _result(sku: str, answer: dict, created: bool) -> ItemResult:
-        error = answer.get("error")
-        if error:
-            return ItemResult(sku, False, message=f"{error.get('message')} ({error.get('code')})")
-        external_id, parent_id = link_of(answer)
-        return ItemResult(sku, True, external_id, parent_id, created=created)
-
     def _write(self, groups, results: list, relookup) -> dict[str, dict]:
         """groups: [(path, creates, updates)], entries (index|None, sku, payload).
 
@@ -189,10 +161,10 @@ class WooCommerceAdapter(StoreAdapter):
         saved: dict[str, dict] = {}
         duplicates: dict[str, list] = {}
         try:
-            outcomes = self._fan_out(self._send, jobs)
+            outcomes = fan_out(self._send, jobs, self.concurrency)
         except PlatformError as exc:  # hand the caller what did get through
-            exc.partial_results = [self._result(sku, answer, op == "create")
-                                   for _, op, chunk, answers in getattr(exc, "partial_results", [])
+            exc.partial_results = [item_result(sku, answer, op == "create")
+                                   for _, op, chunk, answers in getattr(exc, "finished", [])
                                    for (_, sku, _), answer in zip(chunk, answers)]
             raise
         for path, op, chunk, answers in outcomes:
@@ -204,7 +176,7 @@ class WooCommerceAdapter(StoreAdapter):
                 if "error" not in answer:
                     saved[sku] = answer
                 if index is not None:
-                    results[index] = self._result(sku, answer, created=op == "create")
+                    results[index] = item_result(sku, answer, created=op == "create")
         retry_groups = []
         for path, entries in duplicates.items():
             known = relookup(path, [sku for _, sku, _, _ in entries])
@@ -214,7 +186,7 @@ class WooCommerceAdapter(StoreAdapter):
                     payload = {k: v for k, v in payload.items() if k not in ("images", "image")}
                     updates.append((index, sku, {**payload, "id": known[sku]}))
                 elif index is not None:  # the SKU belongs to some other product or variation
-                    results[index] = self._result(sku, answer, created=False)
+                    results[index] = item_result(sku, answer, created=False)
             retry_groups.append((path, [], updates))
         if retry_groups:
             saved.update(self._write(retry_groups, results, None))
@@ -229,13 +201,7 @@ class WooCommerceAdapter(StoreAdapter):
         top = [(i, it.record) for i, it in enumerate(items) if not it.record.parent_sku]
         kids = [(i, it) for i, it in enumerate(items) if it.record.parent_sku]
         top_skus = {rec.sku for _, rec in top}
-        options: dict[str, dict[str, list]] = {}
-        for _, it in kids:
-            by_name = options.setdefault(it.record.parent_sku, {})
-            for name, value in it.record.attributes.items():
-                by_name.setdefault(name, [])
-                if value not in by_name[name]:
-                    by_name[name].append(value)
+        options = variant_options([it.record for _, it in kids])
         existing = self._lookup([rec.sku for _, rec in top] + list(options))
         categories = self._category_ids({rec.category for _, rec in top if rec.category})
         creates, updates = [], []
@@ -257,14 +223,10 @@ class WooCommerceAdapter(StoreAdapter):
                 creates.append((index, rec.sku, payload))
         for parent_sku in set(options) - top_skus:  # parent not sent: still add new options
             current = existing.get(parent_sku)
-            have = {a.get("name", "").lower(): a.get("options") or []
-                    for a in (current or {}).get("attributes") or []}
-            if current and any(value not in have.get(name.lower(), [])
-                               for name, values in options[parent_sku].items()
-                               for value in values):
+            if current and lacks_options(current.get("attributes") or [], options[parent_sku]):
                 merged = merge_attributes(current.get("attributes") or [], {}, options[parent_sku])
                 updates.append((None, parent_sku, {"id": current["id"], "type": "variable",
-                                                       "attributes": merged}))
+                                                   "attributes": merged}))
         saved = self._write([("/products/batch", creates, updates)], results,
                             lambda path, skus: {s: p["id"] for s, p in self._lookup(skus).items()})
         self._upsert_variations(kids, saved, existing, top_skus, results)
@@ -287,7 +249,8 @@ class WooCommerceAdapter(StoreAdapter):
                 by_parent.setdefault(parent_id, []).append((index, item))
         parent_ids = list(by_parent)
         groups = []
-        for parent_id, known in zip(parent_ids, self._fan_out(self._variations, parent_ids)):
+        lists = fan_out(self._variations, parent_ids, self.concurrency)
+        for parent_id, known in zip(parent_ids, lists):
             creates, updates = [], []
             for index, item in by_parent[parent_id]:
                 rec = item.record
@@ -309,12 +272,13 @@ class WooCommerceAdapter(StoreAdapter):
             try:
                 entry = (index, update.sku, {"id": int(update.external_id), "manage_stock": True,
                                              "stock_quantity": int(update.quantity)})
+                path = (f"/products/{int(update.external_parent_id)}/variations/batch"
+                        if update.external_parent_id else "/products/batch")
             except (TypeError, ValueError):
                 results[index] = ItemResult(update.sku, False, message=(
-                    f"not a WooCommerce id: {update.external_id!r}"))
+                    f"not a WooCommerce id: {update.external_id!r} "
+                    f"(parent {update.external_parent_id!r})"))
                 continue
-            path = (f"/products/{int(update.external_parent_id)}/variations/batch"
-                    if update.external_parent_id else "/products/batch")
             groups.setdefault(path, []).append(entry)
         self._write([(path, [], entries) for path, entries in groups.items()], results, None)
         return results

@@ -1,4 +1,4 @@
-"""HTTP client for the WooCommerce REST API v3: auth, timeouts, retries, pagination, batches.
+"""HTTP client for the WooCommerce REST API v3: auth, timeouts, retries, pages, batches, fan-out.
 
 It knows transport and nothing about products or orders. Transient trouble (network, timeouts,
 429, 5xx, unreadable bodies) is retried here with capped exponential back-off, so callers see a
@@ -10,9 +10,9 @@ import email.utils
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ..errors import AuthError, ConfigurationError, PlatformError, RetryLaterError
 
@@ -49,12 +49,16 @@ def _retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)  # HTTP-date form
-        return max(0.0, when.timestamp() - time.time()) if when else None
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 class WooCommerceClient:
-    """Thread-safe: each thread gets its own requests.Session (one connection pool each)."""
+    """Thread-safe: each request in flight borrows its own requests.Session from a small pool."""
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, *,
                  timeout: float = 30.0, retries: int = 4, backoff: float = 0.5,
@@ -68,31 +72,33 @@ class WooCommerceClient:
         self.timeout, self.retries = timeout, retries
         self.backoff, self.backoff_cap, self.max_retry_after = backoff, backoff_cap, max_retry_after
         self.query_string_auth, self.sleep = query_string_auth, sleep
-        self._local = threading.local()
+        self._idle: list[requests.Session] = []  # reused across calls and worker threads
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.mount("http://", HTTPAdapter(pool_maxsize=4))
-            session.mount("https://", HTTPAdapter(pool_maxsize=4))
-            session.headers.update({"Accept": "application/json",
-                                    "User-Agent": "Ponte/1 (+woocommerce adapter)"})
-            if not self.query_string_auth:
-                session.auth = self.auth
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
+    def _acquire(self) -> requests.Session:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        session = requests.Session()  # one per request in flight, each keeps its connection
+        session.headers.update({"Accept": "application/json",
+                                "User-Agent": "Ponte/1 (+woocommerce adapter)"})
+        if not self.query_string_auth:
+            session.auth = self.auth
+        with self._lock:
+            self._sessions.append(session)
         return session
+
+    def _release(self, session: requests.Session) -> None:
+        with self._lock:
+            self._idle.append(session)
 
     def close(self) -> None:
         with self._lock:
             for session in self._sessions:
                 session.close()
             self._sessions.clear()
-        self._local = threading.local()
+            self._idle.clear()
 
     # -- one call, with retries ---------------------------------------------------------------
     def request(self, method: str, path: str, *, params: dict | None = None,
@@ -101,12 +107,19 @@ class WooCommerceClient:
         params = dict(params or {})
         if self.query_string_auth:
             params.update(consumer_key=self.auth[0], consumer_secret=self.auth[1])
+        session = self._acquire()
+        try:
+            return self._attempts(session, method, path, params, json)
+        finally:
+            self._release(session)
+
+    def _attempts(self, session, method: str, path: str, params: dict, json: object):
         attempt = 0
         while True:
             try:
                 try:
-                    response = self._session().request(method, self.base + path, params=params,
-                                                       json=json, timeout=self.timeout)
+                    response = session.request(method, self.base + path, params=params,
+                                               json=json, timeout=self.timeout)
                 except TRANSIENT as exc:
                     raise _Retry(f"{type(exc).__name__}: {exc}") from None
                 return self._read(method, path, response), response.headers
@@ -201,3 +214,31 @@ class WooCommerceClient:
             raise RetryLaterError(f"WooCommerce at {self.store_url}: {path} answered "
                                   f"{len(results)} of {len(items)} items")
         return results
+
+
+def fan_out(fn, jobs: list, concurrency: int) -> list:
+    """fn over jobs with up to `concurrency` requests in flight; results in job order.
+
+    On a final PlatformError, jobs not started are cancelled, and the results of the ones that
+    finished are attached to the exception as `finished` before it propagates.
+    """
+    if len(jobs) <= 1 or concurrency <= 1:
+        done: list = []
+        try:
+            for job in jobs:
+                done.append(fn(job))
+        except PlatformError as exc:
+            exc.finished = done
+            raise
+        return done
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)))
+    futures = [pool.submit(fn, job) for job in jobs]
+    try:
+        return [future.result() for future in futures]
+    except PlatformError as exc:
+        pool.shutdown(wait=True, cancel_futures=True)
+        exc.finished = [f.result() for f in futures
+                               if f.done() and not f.cancelled() and f.exception() is None]
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,4 +1,4 @@
-"""WooCommerce REST v3 payloads <-> hub records (ProductRecord, OrderRecord).
+"""WooCommerce REST v3 payloads <-> hub records (ProductRecord, ItemResult, OrderRecord).
 
 Pure functions: no HTTP, no ids looked up here (the adapter passes category ids and existing
 attributes in). Money goes out as 2-decimal strings and comes back as Decimal; timestamps come
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from ..records import OrderLineRecord, OrderRecord, ProductRecord
+from ..records import ItemResult, OrderLineRecord, OrderRecord, ProductRecord
 
 CENT = Decimal("0.01")
 GMT_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -137,12 +137,40 @@ def merge_attributes(existing: list[dict], own: dict[str, str],
     return merged
 
 
+def variant_options(variations: list[ProductRecord]) -> dict[str, dict[str, list[str]]]:
+    """parent SKU -> attribute name -> the option values its variations use, in order."""
+    options: dict[str, dict[str, list[str]]] = {}
+    for rec in variations:
+        by_name = options.setdefault(rec.parent_sku, {})
+        for name, value in rec.attributes.items():
+            values = by_name.setdefault(name, [])
+            if value not in values:
+                values.append(value)
+    return options
+
+
+def lacks_options(existing: list[dict], variant_options: dict[str, list[str]]) -> bool:
+    """True when a variation option is missing from the parent's attribute list."""
+    have = {a.get("name", "").lower(): a.get("options") or [] for a in existing}
+    return any(value not in have.get(name.lower(), [])
+               for name, values in variant_options.items() for value in values)
+
+
 def link_of(product: dict) -> tuple[str, str | None]:
     """(external_id, external_parent_id) of a product or variation payload."""
     parent = product.get("parent_id") or 0
     if product.get("type") == "variation" and parent:
         return str(product["id"]), str(parent)
     return str(product["id"]), None
+
+
+def item_result(sku: str, answer: dict, created: bool) -> ItemResult:
+    """One batch answer (a saved product, or {"id", "error"} in its place) -> ItemResult."""
+    error = answer.get("error")
+    if error:
+        return ItemResult(sku, False, message=f"{error.get('message')} ({error.get('code')})")
+    external_id, parent_id = link_of(answer)
+    return ItemResult(sku, True, external_id, parent_id, created=created)
 
 
 # -- orders -------------------------------------------------------------------------------------

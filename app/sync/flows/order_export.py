@@ -60,7 +60,6 @@ class OrderExport:
         for order in orders:
             binding = bindings.get(order.id) or OrderBinding(
                 account_id=self.account_id, node_id=self.node_id, order_id=order.id)
-            db.session.add(binding)
             reason = self.qualifies(order)
             if reason:
                 if binding.status != "held":
@@ -74,6 +73,9 @@ class OrderExport:
                                        "offered on the order feed")
             else:
                 self._push(order, binding)
+            # Added only now that it has a status: _push lazy-loads the order's lines, and
+            # that autoflush would insert a new status-less binding (NOT NULL).
+            db.session.add(binding)
             self.ctx.recorder.flush() if not feed else self.ctx.recorder.checkpoint()
         self.ctx.recorder.flush()
 

@@ -62,6 +62,7 @@ class ProductExport:
                 break
             last = (products[-1].parent_id is not None, products[-1].id)
             self._export_chunk(products, outstanding)
+            db.session.flush()        # write the bindings before letting go of them:
             db.session.expunge_all()  # bounded memory over 100k products
             self.ctx.recorder.checkpoint()
         self.ctx.recorder.flush()
