@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.ids import public_id
-from app.models import (Connector, ConnectorKind, ConnectorMode, Node, NodeKind, NodeStatus,
-                        Procedure, ProcedureStep, ScheduleKind)
+from app.models import (Connector, ConnectorKind, ConnectorMode, FailurePolicy, Node, NodeKind,
+                        NodeStatus, Procedure, ProcedureStep, ScheduleKind)
 
 STORE_KINDS = (NodeKind.STORE.value, NodeKind.MARKETPLACE.value)
 
@@ -41,8 +41,11 @@ SEEDED = ("stock_changed", "every_5_minutes")
 
 def create_from_template(account_id: int, template: str) -> Procedure:
     spec = TEMPLATES[template]
+    # "continue": an ERP that is down must not stop the stores from learning each other's
+    # sales (DOMAIN.md: a sale lowers every other store's figure even before the ERP saw it).
     proc = Procedure(account_id=account_id, public_id=public_id("pr"), name=spec["name"],
-                     template=template, enabled=True)
+                     template=template, enabled=True,
+                     failure_policy=FailurePolicy.CONTINUE.value)
     if spec["schedule"]:
         proc.schedule_kind, proc.interval_minutes = ScheduleKind.INTERVAL.value, spec["schedule"]
     db.session.add(proc)

@@ -25,6 +25,7 @@ from .flows.product_import import ProductImport
 from .recorder import StepRecorder
 
 log = logging.getLogger(__name__)
+SUCCESS_ITEMS_KEPT = 1000  # per product step; failures are always kept
 
 FLOWS = {ConnectorKind.PRODUCT_IMPORT.value: ProductImport,
          ConnectorKind.PRODUCT_EXPORT.value: ProductExport,
@@ -67,7 +68,9 @@ def execute(step: StepRun, only_refs: list[str] | None = None) -> None:
         _finish(step, StepStatus.FAILED, f"node {node.name} is stopped: "
                 f"{node.status_message or node.status.replace('_', ' ')}")
         return
-    recorder = StepRecorder(step)
+    catalogue_wide = connector.kind in (ConnectorKind.PRODUCT_IMPORT.value,
+                                        ConnectorKind.PRODUCT_EXPORT.value)
+    recorder = StepRecorder(step, success_cap=SUCCESS_ITEMS_KEPT if catalogue_wide else None)
     adapter = None
     try:
         adapter = adapter_for(node)

@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from app.platforms.records import ProductRecord
 
@@ -128,11 +127,26 @@ def iter_records(data: bytes, content_type: str, mode: str) -> Iterator[ProductR
     return records()
 
 
+_HASHED = tuple(f.name for f in dataclasses.fields(ProductRecord) if f.name != "quantity")
+
+
+def _canonical(value) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 12.5 == 12.50
+    if isinstance(value, dict):  # attributes: order-insensitive
+        return "\x1e".join(f"{k}\x1d{v}" for k, v in sorted(value.items()))
+    if isinstance(value, list):  # images: order matters (the first is the main picture)
+        return "\x1e".join(map(str, value))
+    return "" if value is None else str(value)
+
+
 def content_hash(record: ProductRecord) -> str:
-    """sha256 of every field but quantity, so a stock-only change does not count as an edit."""
-    doc = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "quantity"}
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=lambda d: format(d.normalize(), "f"))  # 12.5 == 12.50
+    """sha256 of every field but quantity, so a stock-only change does not count as an edit.
+
+    Fields are joined with a unit separator rather than dumped as one JSON document: the hash
+    runs once per row of every import, and this is several times cheaper.
+    """
+    text = "\x1f".join(f"{name}={_canonical(getattr(record, name))}" for name in _HASHED)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -368,11 +382,14 @@ def _quantity(value, required: bool, bad) -> int | None:
     return int(amount)
 
 
+# An http(s) scheme, a host, and no white space anywhere (cheaper than urlsplit per image).
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+
+
 def _images(value, bad) -> list[str]:
     urls = [u.strip() for u in (value if isinstance(value, list) else (value or "").split("|"))]
     for url in filter(None, urls):
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url:
+        if not _HTTP_URL.fullmatch(url):
             bad("images", f"{url[:100]!r} is not an http(s) URL")
     return [u for u in urls if u]
 

@@ -1,6 +1,8 @@
 """Records a step's progress: counters, per-item outcomes and a heartbeat, committed in batches.
 
-Flows report every item here; unchanged items are only counted (millions of rows otherwise).
+Flows report every item here; unchanged items are only counted (millions of rows otherwise),
+and past `success_cap` successes per step (catalogue-wide flows set it) only failures and held
+items are stored: a first import of 100,000 products needs its counters, not 100,000 rows.
 Flows call `checkpoint()` only where their staged rows are consistent (after a page, a batch,
 one delivered order), because a flush commits the session. The heartbeat tells the reaper
 the step is alive.
@@ -19,7 +21,8 @@ COUNTER = {ItemOutcome.CREATED.value: "created", ItemOutcome.UPDATED.value: "upd
 
 
 class StepRecorder:
-    def __init__(self, step: StepRun, flush_every: int = 500, flush_seconds: float = 2.0):
+    def __init__(self, step: StepRun, flush_every: int = 500, flush_seconds: float = 2.0,
+                 success_cap: int | None = None):
         self.step_id = step.id
         self.account_id = step.account_id
         self.counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0, "done": 0}
@@ -28,6 +31,8 @@ class StepRecorder:
         self.flush_every = flush_every
         self.flush_seconds = flush_seconds
         self._last_flush = time.monotonic()
+        self.success_cap = success_cap
+        self._successes = 0
 
     def set_total(self, total: int | None) -> None:
         self.total = total
@@ -39,6 +44,10 @@ class StepRecorder:
         if outcome in COUNTER:
             self.counts[COUNTER[outcome]] += 1
         self.counts["done"] += 1
+        if outcome in (ItemOutcome.CREATED.value, ItemOutcome.UPDATED.value):
+            self._successes += 1
+            if self.success_cap is not None and self._successes > self.success_cap:
+                return
         self.pending.append({"account_id": self.account_id, "step_run_id": self.step_id,
                              "ref": str(ref)[:128], "outcome": outcome,
                              "message": message[:2000] if message else None,
@@ -57,7 +66,7 @@ class StepRecorder:
     def flush(self) -> None:
         """Write items and counters and commit, with whatever the flow staged so far."""
         if self.pending:
-            db.session.execute(sa.insert(StepItem), self.pending)
+            db.session.execute(StepItem.__table__.insert(), self.pending)
             self.pending = []
         c = self.counts
         db.session.execute(sa.update(StepRun).where(StepRun.id == self.step_id).values(

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -53,7 +54,10 @@ def test_worker_killed_mid_step_is_reaped_and_the_step_rerun(ctx, client, work, 
             time.sleep(0.1)
         assert calls.exists(), "the worker never reached the store"
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # worker and work horse, mid-call
+        # The work horse runs in a process group of its own: kill it by pid, then the worker.
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            child.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
     db.session.expire_all()

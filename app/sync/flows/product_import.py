@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 import sqlalchemy as sa
@@ -20,6 +20,8 @@ from app.sync import product_file
 from app.sync.product_file import content_hash
 
 CHUNK = 1000
+PULL_OVERLAP = timedelta(minutes=5)
+ANALYZE_EVERY = 20_000
 
 
 def chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -49,7 +51,8 @@ class ProductImport:
             return
         quantity_only = self.ctx.connector.mode == "quantity"
         state = self.ctx.connector.state or {}
-        since = datetime.fromisoformat(state["cursor"]) if state.get("cursor") else None
+        since = datetime.fromisoformat(state["cursor"]) - PULL_OVERLAP \
+            if state.get("cursor") else None  # overlap: clock skew, long ERP transactions
         as_of = utcnow()
         records = adapter.fetch_products(since, quantity_only)
         self.apply(records, "quantity" if quantity_only else "full", as_of,
@@ -127,11 +130,21 @@ class ProductImport:
                              f"quantity {row.erp_quantity} -> {r.quantity}")
                 else:
                     rec.unchanged()
-        if inserts:
-            db.session.execute(sa.insert(Product), inserts)
+        if inserts:  # Core insert on the table: the ORM's bulk bookkeeping buys nothing here
+            db.session.execute(Product.__table__.insert(), inserts)
+            self._analyze_if_grown(len(inserts))
         updates = [u for u in updates if len(u) > 1]
         if updates:
             db.session.execute(sa.update(Product), updates)
+
+    def _analyze_if_grown(self, inserted: int) -> None:
+        """PostgreSQL plans the SKU look-ups from table statistics; a catalogue that grows from
+        nothing to 100k rows in one import would otherwise be scanned whole for every chunk."""
+        self._inserted_since_analyze = getattr(self, "_inserted_since_analyze", 0) + inserted
+        if self._inserted_since_analyze >= ANALYZE_EVERY and \
+                db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(sa.text("ANALYZE products"))
+            self._inserted_since_analyze = 0
 
     def _link_parents(self, parents: dict[str, str]) -> None:
         if not parents:
