@@ -16,4 +16,5 @@ def guard():
         abort(403)
 
 
-from . import views  # noqa: E402,F401
+from . import (catalogue, nodes, keys, procedures, runs, sandbox, team,  # noqa: E402,F401
+               views)
