@@ -28,6 +28,22 @@ class TrytonAdapter(ErpAdapter):
     key = "tryton"
     label = "Tryton"
     page_size = 500
+    settings_fields = [  # rendered by the portal; secret ones are stored encrypted
+        {"name": "url", "label": "Server URL (http://host:8000/)", "type": "url",
+         "required": True, "secret": False},
+        {"name": "database", "label": "Database", "type": "text", "required": True,
+         "secret": False},
+        {"name": "login", "label": "Login", "type": "text", "required": True, "secret": True},
+        {"name": "password", "label": "Password", "type": "password", "required": True,
+         "secret": True},
+        {"name": "warehouse", "label": "Warehouse (code or name; blank: the only one)",
+         "type": "text", "required": False, "secret": False},
+        {"name": "quote_and_confirm", "label": "New sales become", "type": "choice",
+         "required": False, "secret": False, "default": "confirm",
+         "choices": list(WORKFLOWS)},
+        {"name": "shipping_product_code", "label": "Shipping product code",
+         "type": "text", "required": False, "secret": False},
+    ]
 
     def __init__(self, settings: dict, credentials: dict, *, client: TrytonClient | None = None,
                  **context):
