@@ -59,6 +59,9 @@ class EmbeddedRedis:
 
 def inside_venv(command: str, args: list[str]) -> int:
     env = dict(os.environ)
+    # The Procfile says `gunicorn`, `python`, `flask`: they must be the virtualenv's.
+    env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
     if command == "test":
         redis = None if env.get("TEST_REDIS_URL") else EmbeddedRedis("test")
         if redis:
