@@ -9,10 +9,9 @@ import hashlib
 import json
 import logging
 import time
-from functools import wraps
 
 import sqlalchemy as sa
-from flask import current_app, g, jsonify, make_response, request
+from flask import g, jsonify, make_response, request
 
 from app.extensions import db
 from app.models import NodeKey, utcnow
@@ -47,49 +46,57 @@ def _throttled(key_id: str) -> bool:
     return int(redis_connection().get(f"ponte:erp-fail:{key_id}") or 0) >= FAILURES_PER_KEY
 
 
-def signed(view):
-    """Guard for every /erp/v1 route except the static trigger URL."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        query = list(request.args.items(multi=True))
-        try:
-            params = parse_signature_params(request.headers, query)
-        except MalformedSignatureError as exc:
-            return _deny(400, f"malformed: {exc}")
-        if _throttled(params.key_id):
-            return _deny(429, "rate limited", key_id=params.key_id)
-        key = db.session.scalar(sa.select(NodeKey).where(NodeKey.key_id == params.key_id))
-        now = utcnow()
-        if key is None or key.revoked_at or (key.expires_at and key.expires_at <= now):
-            return _deny(401, "unknown, revoked or expired key", key, params.key_id)
-        body = request.get_data(cache=True)
-        if abs(time.time() - params.timestamp) > 300:
-            return _deny(401, "timestamp outside 300 s", key, params.key_id)
-        if not verify(key_secret(key), params, request.method, request.path, query, body,
-                      time.time()):
-            return _deny(401, "signature mismatch", key, params.key_id)
-        text = signed_text(request.method, request.path, query, params.key_id,
-                           params.timestamp, params.nonce, body)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        r = redis_connection()
-        nonce_key = f"ponte:nonce:{key.key_id}:{params.nonce}"
-        if not r.set(nonce_key, json.dumps({"digest": digest}), nx=True, ex=NONCE_TTL):
-            seen = json.loads(r.get(nonce_key) or "{}")
-            if seen.get("digest") != digest:
-                return _deny(409, "nonce reused with another request", key, params.key_id)
-            if "status" in seen:  # a retried request gets the first answer again
-                resp = make_response(seen["body"], seen["status"])
-                resp.headers["Content-Type"] = seen["content_type"]
-                return resp
-            return _deny(409, "nonce reused while the first request is in flight", key,
-                         params.key_id)
-        g.erp_key = key
-        key.last_used_at = now
-        resp = make_response(view(*args, **kwargs))
-        db.session.commit()
-        r.set(nonce_key, json.dumps({"digest": digest, "status": resp.status_code,
-                                     "body": resp.get_data(as_text=True),
-                                     "content_type": resp.headers.get("Content-Type")}),
-              ex=NONCE_TTL)
-        return resp
-    return wrapped
+OPEN_ENDPOINTS = {"hooks.static_trigger"}  # the token URL authenticates by its own token
+
+
+def verify_request():
+    """Blueprint-wide guard: every /erp/v1 route is signed unless listed in OPEN_ENDPOINTS,
+    so a forgotten decorator cannot open a hole. Returns a response to refuse, else None."""
+    if request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
+        return None
+    query = list(request.args.items(multi=True))
+    try:
+        params = parse_signature_params(request.headers, query)
+    except MalformedSignatureError as exc:
+        return _deny(400, f"malformed: {exc}")
+    if _throttled(params.key_id):
+        return _deny(429, "rate limited", key_id=params.key_id)
+    key = db.session.scalar(sa.select(NodeKey).where(NodeKey.key_id == params.key_id))
+    now = utcnow()
+    if key is None or key.revoked_at or (key.expires_at and key.expires_at <= now):
+        return _deny(401, "unknown, revoked or expired key", key, params.key_id)
+    body = request.get_data(cache=True)
+    if abs(time.time() - params.timestamp) > 300:
+        return _deny(401, "timestamp outside 300 s", key, params.key_id)
+    if not verify(key_secret(key), params, request.method, request.path, query, body,
+                  time.time()):
+        return _deny(401, "signature mismatch", key, params.key_id)
+    text = signed_text(request.method, request.path, query, params.key_id, params.timestamp,
+                       params.nonce, body)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    nonce_key = f"ponte:nonce:{key.key_id}:{params.nonce}"
+    r = redis_connection()
+    if not r.set(nonce_key, json.dumps({"digest": digest}), nx=True, ex=NONCE_TTL):
+        seen = json.loads(r.get(nonce_key) or "{}")
+        if seen.get("digest") != digest:
+            return _deny(409, "nonce reused with another request", key, params.key_id)
+        if "status" in seen:  # a retried request gets the first answer again
+            resp = make_response(seen["body"], seen["status"])
+            resp.headers["Content-Type"] = seen["content_type"]
+            return resp
+        return _deny(409, "nonce reused while the first request is in flight", key,
+                     params.key_id)
+    g.erp_key, g.erp_nonce = key, (nonce_key, digest)
+    key.last_used_at = now
+    db.session.commit()
+    return None
+
+
+def remember_response(resp):
+    """Keep the answer under the nonce, so a retried request gets the same answer."""
+    if "erp_nonce" in g:
+        nonce_key, digest = g.erp_nonce
+        redis_connection().set(nonce_key, json.dumps({
+            "digest": digest, "status": resp.status_code, "body": resp.get_data(as_text=True),
+            "content_type": resp.headers.get("Content-Type")}), ex=NONCE_TTL)
+    return resp

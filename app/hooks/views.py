@@ -15,7 +15,7 @@ from app.services.runs import RunError, start_run
 from app.sync.product_file import UploadFormatError
 
 from . import bp
-from .auth import signed
+from .auth import remember_response, verify_request
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 STATIC_TRIGGERS_PER_MINUTE = 6
@@ -36,13 +36,16 @@ def _own_procedure(procedure_id: str) -> Procedure:
     return proc
 
 
+bp.before_request(verify_request)
+bp.after_request(remember_response)
+
+
 @bp.errorhandler(404)
 def not_found(_):
     return jsonify(error="not found"), 404
 
 
 @bp.route("/nodes/<node_id>/products", methods=["POST"])
-@signed
 def upload_products(node_id: str):
     node = _own_node(node_id)
     mode = request.args.get("mode", "full")
@@ -74,19 +77,16 @@ def _start(proc: Procedure, trigger: str, by: str):
 
 
 @bp.route("/procedures/<procedure_id>/runs", methods=["POST"])
-@signed
 def start_procedure(procedure_id: str):
     return _start(_own_procedure(procedure_id), Trigger.ERP.value, g.erp_key.key_id)
 
 
 @bp.route("/procedures/<procedure_id>/trigger", methods=["GET"])
-@signed
 def trigger_procedure(procedure_id: str):
     return _start(_own_procedure(procedure_id), Trigger.ERP.value, g.erp_key.key_id)
 
 
 @bp.route("/runs/<int:run_id>", methods=["GET"])
-@signed
 def run_status(run_id: int):
     run = Run.get_owned(g.erp_key.account_id, run_id)
     if run is None:
@@ -103,7 +103,6 @@ def run_status(run_id: int):
 
 
 @bp.route("/nodes/<node_id>/orders", methods=["GET"])
-@signed
 def order_feed(node_id: str):
     node = _own_node(node_id)
     try:
@@ -117,7 +116,6 @@ def order_feed(node_id: str):
 
 
 @bp.route("/nodes/<node_id>/orders/ack", methods=["POST"])
-@signed
 def ack_orders(node_id: str):
     node = _own_node(node_id)
     body = request.get_json(silent=True)

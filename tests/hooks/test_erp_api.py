@@ -179,3 +179,19 @@ def test_static_trigger_url_starts_only_its_procedure_and_is_rate_limited(client
     codes = [client.get(f"/erp/v1/t/{token}").status_code for _ in range(6)]
     assert codes[-1] == 429
     assert proc.trigger_token_hash != token and token not in str(proc.trigger_token_hash)
+
+
+def test_every_erp_route_but_the_token_url_requires_a_signature(client, ctx):
+    """Walks the blueprint, so a new /erp/v1 route is guarded without anyone remembering."""
+    from app.hooks.auth import OPEN_ENDPOINTS
+    rules = [r for r in ctx.url_map.iter_rules() if r.endpoint.startswith("hooks.")]
+    assert len(rules) >= 7
+    for rule in rules:
+        if rule.endpoint in OPEN_ENDPOINTS:
+            continue
+        url = rule.rule.replace("<int:run_id>", "1")
+        for arg in rule.arguments:
+            url = url.replace(f"<{arg}>", "x")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            resp = client.open(url, method=method)
+            assert resp.status_code == 400, (rule.rule, method, resp.status_code)
