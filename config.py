@@ -41,6 +41,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_LIFETIME_SECONDS", 12 * 3600))
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # product files bigger than this are refused (413)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so long forms do not expire
 
     # Login throttling: failures allowed within the window, per email and per address.

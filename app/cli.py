@@ -74,3 +74,24 @@ def reap_cmd():
     """Close or re-enqueue runs left queued or running by a dead worker or an empty Redis."""
     from app.services.reaper import reap_stale_runs
     click.echo(reap_stale_runs())
+
+
+@ponte.command("rotate-credentials")
+def rotate_credentials_cmd():
+    """Re-encrypt every stored secret with the newest CREDENTIALS_KEYS key.
+
+    Put the new key first in CREDENTIALS_KEYS (keep the old one after it), run this, then
+    drop the old key.
+    """
+    from app.crypto import rotate
+    from app.models import Node, NodeKey
+    count = 0
+    for node in db.session.scalars(db.select(Node).where(
+            Node.credentials_encrypted.is_not(None))):
+        node.credentials_encrypted = rotate(node.credentials_encrypted)
+        count += 1
+    for key in db.session.scalars(db.select(NodeKey)):
+        key.secret_encrypted = rotate(key.secret_encrypted)
+        count += 1
+    db.session.commit()
+    click.echo(f"{count} secrets re-encrypted with the newest key")
