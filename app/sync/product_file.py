@@ -131,13 +131,17 @@ _HASHED = tuple(f.name for f in dataclasses.fields(ProductRecord) if f.name != "
 
 
 def _canonical(value) -> str:
+    if value is None:
+        return "\x00"  # not the same as an empty string
+    if type(value) is str:
+        return value
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")  # 12.5 == 12.50
     if isinstance(value, dict):  # attributes: order-insensitive
         return "\x1e".join(f"{k}\x1d{v}" for k, v in sorted(value.items()))
     if isinstance(value, list):  # images: order matters (the first is the main picture)
         return "\x1e".join(map(str, value))
-    return "" if value is None else str(value)
+    return str(value)
 
 
 def content_hash(record: ProductRecord) -> str:
@@ -146,7 +150,7 @@ def content_hash(record: ProductRecord) -> str:
     Fields are joined with a unit separator rather than dumped as one JSON document: the hash
     runs once per row of every import, and this is several times cheaper.
     """
-    text = "\x1f".join(f"{name}={_canonical(getattr(record, name))}" for name in _HASHED)
+    text = "\x1f".join([_canonical(getattr(record, name)) for name in _HASHED])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -226,21 +230,24 @@ def _csv_items(reader, mode: str) -> Iterator[_Item]:
         if fatal:
             return
         start = reader.line_num + 1
+        # The column plan, worked out once: (position, field) and (position, attribute name).
+        plain = [(i, key) for i, key in enumerate(columns)
+                 if key and not key.startswith(ATTR_PREFIX)]
+        attributes = [(i, key[len(ATTR_PREFIX):]) for i, key in enumerate(columns)
+                      if key and key.startswith(ATTR_PREFIX)]
+        width = len(columns)
         for cells in reader:
             line, start = start, reader.line_num + 1  # a quoted field may span several lines
-            if not any(c.strip() for c in cells):
-                continue  # a blank line, or ";;;" left by a spreadsheet
-            if len(cells) != len(columns):
+            if len(cells) != width:
+                if not any(c.strip() for c in cells):
+                    continue  # a blank line, or ";;;" left by a spreadsheet
                 yield _Item(line, None, None, [LineError(
-                    line, None, None, f"{len(cells)} fields but the header has {len(columns)}")])
+                    line, None, None, f"{len(cells)} fields but the header has {width}")])
                 continue
-            raw: dict = {}
-            attrs: dict = {}
-            for key, cell in zip(columns, cells):
-                if key and key.startswith(ATTR_PREFIX):
-                    attrs[key[len(ATTR_PREFIX):]] = cell
-                elif key:
-                    raw[key] = cell
+            raw = {key: cells[i] for i, key in plain}
+            if not raw.get("sku") and not any(c.strip() for c in cells):
+                continue
+            attrs = {name: cells[i] for i, name in attributes}
             yield _build(line, raw, attrs, mode, [])
     except csv.Error as exc:  # broken quoting: we cannot find where the next row starts
         yield _Item(start, None, None, [LineError(start, None, None, f"unreadable CSV: {exc}")])
