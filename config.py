@@ -55,6 +55,8 @@ class Config:
     ARGON2_PARALLELISM = 4
 
     RQ_QUEUES = ["default", "sync", "periodic"]
+    # Stock history kept for the product pages; older events are pruned by the tick.
+    STOCK_HISTORY_DAYS = int(os.environ.get("STOCK_HISTORY_DAYS", 90))
     JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", 1800))
     # A step whose heartbeat is older than this is considered dead by the reaper.
     STEP_STALE_SECONDS = int(os.environ.get("STEP_STALE_SECONDS", 300))

@@ -19,11 +19,12 @@ TICK_SECONDS = 60
 
 def tick() -> dict:
     with job_context():
+        from app.services.history import prune_history
         from app.services.reaper import reap_stale_runs
         from app.services.schedules import fire_due_procedures
         started = fire_due_procedures()
         reaped = reap_stale_runs()
-        return {"started": started, **reaped}
+        return {"started": started, **reaped, **prune_history()}
 
 
 def ensure_tick(scheduler: Scheduler, interval: int = TICK_SECONDS) -> bool:

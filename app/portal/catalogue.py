@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import render_template, request
 
 from app.extensions import db
-from app.models import Node, Order, OrderBinding, Product, ProductBinding
+from app.models import Node, Order, OrderBinding, Product, ProductBinding, StockEvent
 from app.services import listings
 
 from . import bp
@@ -28,7 +28,13 @@ def product(product_id: int):
         sa.select(ProductBinding, Node).join(Node, Node.id == ProductBinding.node_id)
         .where(ProductBinding.account_id == product.account_id,
                ProductBinding.product_id == product.id).order_by(Node.name)).all()
-    return render_template("portal/product.html", product=product, bindings=bindings)
+    changes = db.session.execute(
+        sa.select(StockEvent, Node).join(Node, Node.id == StockEvent.node_id, isouter=True)
+        .where(StockEvent.account_id == product.account_id,
+               StockEvent.product_id == product.id)
+        .order_by(StockEvent.created_at.desc(), StockEvent.id.desc()).limit(30)).all()
+    return render_template("portal/product.html", product=product, bindings=bindings,
+                           changes=changes)
 
 
 @bp.route("/orders")

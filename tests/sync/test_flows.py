@@ -126,3 +126,28 @@ def test_cli_trigger_goes_through_start_run(ctx, work):
     refused = ctx.test_cli_runner().invoke(args=["ponte", "run", proc.public_id,
                                                  "--account", str(other)])
     assert refused.exit_code != 0 and "no such procedure" in refused.output
+
+
+def test_stock_changes_are_kept_shown_on_the_product_page_and_pruned(client, work, ctx):
+    from datetime import timedelta
+
+    from app.models import StockEvent, utcnow
+    from app.services.history import prune_history
+    acc, erp, kid, secret, store, publish = setup(client)
+    b.user(acc, "owner@example.com")
+    upload(client, erp, kid, secret, [("A", "Alpha", "1", 4)])
+    run(acc, publish, work)
+    upload(client, erp, kid, secret, [("A", 9)], mode="quantity", header=("sku", "quantity"))
+    r = run(acc, b.template(acc, "stock_changed"), work)
+    events = db.session.scalars(sa.select(StockEvent).order_by(StockEvent.id)).all()
+    erp_events = [(e.kind, e.previous, e.quantity) for e in events if e.kind == "erp"]
+    assert erp_events == [("erp", 4, 9)]
+    assert ("published", 4, 9) in [(e.kind, e.previous, e.quantity) for e in events]
+    assert all(e.run_id in (r.id, None) or e.kind == "published" for e in events)
+    product = db.session.scalar(sa.select(Product))
+    b.login(client, "owner@example.com")
+    page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    assert "Recent stock changes" in page and "the ERP published" in page
+    assert "sent to the channel" in page
+    assert prune_history(utcnow() + timedelta(days=ctx.config["STOCK_HISTORY_DAYS"] + 1)) == {
+        "stock_events_pruned": len(events)}

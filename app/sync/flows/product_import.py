@@ -14,7 +14,7 @@ from itertools import islice
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ItemOutcome, Product, ProductUpload, utcnow
+from app.models import ItemOutcome, Product, ProductUpload, StockEvent, utcnow
 from app.platforms.records import ProductRecord
 from app.sync import product_file
 from app.sync.product_file import content_hash
@@ -94,11 +94,16 @@ class ProductImport:
             sa.select(Product.id, Product.sku, Product.content_hash, Product.erp_quantity)
             .where(Product.account_id == self.account_id,
                    Product.sku.in_([r.sku for r in batch])))}
-        inserts, updates = [], []
+        inserts, updates, events = [], [], []
         for r in batch:
             row = existing.get(r.sku)
             quantity = {"erp_quantity": r.quantity, "erp_quantity_at": as_of} \
                 if r.quantity is not None else {}
+            if row is not None and r.quantity is not None and row.erp_quantity != r.quantity:
+                events.append({"account_id": self.account_id, "product_id": row.id,
+                               "node_id": self.ctx.node.id, "run_id": self.ctx.run_id,
+                               "kind": "erp", "quantity": r.quantity,
+                               "previous": row.erp_quantity, "created_at": as_of})
             if mode == "quantity":
                 if row is None:
                     rec.item(r.sku, ItemOutcome.FAILED.value,
@@ -136,6 +141,8 @@ class ProductImport:
         updates = [u for u in updates if len(u) > 1]
         if updates:
             db.session.execute(sa.update(Product), updates)
+        if events:
+            db.session.execute(StockEvent.__table__.insert(), events)
 
     def _analyze_if_grown(self, inserted: int) -> None:
         """PostgreSQL plans the SKU look-ups from table statistics; a catalogue that grows from
