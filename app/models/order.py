@@ -40,6 +40,9 @@ class Order(AccountOwned, TimestampMixin, db.Model):
     # When an ERP first acknowledged (or received) it: from then, the ERP's next quantity
     # for each of its SKUs counts the sale (see DOMAIN.md, available-to-sell).
     erp_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the source store was told the order reached the ERP (a note or a status, per the
+    # store's settings); set once, by the store's order_import step (sync/flows/order_marks.py).
+    store_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lines = relationship("OrderLine", back_populates="order", cascade="all, delete-orphan",
                          order_by="OrderLine.id")
     source_node = relationship("Node")

@@ -46,6 +46,18 @@ class StoreAdapter(Adapter):
         """Set stock for already-bound products; batches itself to the platform's limits."""
         raise NotImplementedError
 
+    def set_quantities_stream(self, chunks: Iterable[list[QuantityUpdate]]
+                              ) -> Iterator[list[ItemResult]]:
+        """set_quantities over chunks the engine reads as it goes; yields lists of results.
+
+        Platforms that keep several requests in flight override this so that requests stay in
+        flight while the engine reads the next chunk and records the last results. Results
+        may come back in any order and in lists of any size; each update gets exactly one.
+        """
+        for chunk in chunks:
+            if chunk:
+                yield self.set_quantities(chunk)
+
     def fetch_orders(self, modified_since: datetime | None) -> Iterator[OrderPage]:
         """Yield pages of orders modified at or after `modified_since` (None: all)."""
         raise NotImplementedError

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -33,6 +33,7 @@ class LoggedRequest:
     query: dict
     items: int     # objects in a batch body (create+update+delete), else 1
     status: int    # 0 when the connection was dropped
+    at: float = field(default_factory=time.monotonic)  # when it was answered (system-wide clock)
 
 
 @dataclass
@@ -233,7 +234,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
+    @staticmethod
+    def _wait(ready_at: float) -> None:
+        """Hold the answer until the request has taken the shop's latency in all.
+
+        Each connection has its own thread, so requests in flight wait side by side. Sleeping
+        only the remainder keeps this Python emulator (one process, one GIL) from adding its
+        own CPU time on top of the latency a real shop's PHP workers would spend in parallel.
+        """
+        remaining = ready_at - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
     def _handle(self) -> None:
+        started = time.monotonic()
         emu, method = self.emulator, self.command
         split = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
@@ -246,12 +260,13 @@ class _Handler(BaseHTTPRequestHandler):
                 items = sum(len(body.get(op) or []) for op in ("create", "update", "delete"))
         except ValueError:
             body = ValueError
-        delay = emu.latency + emu.item_latency * items
-        if delay:
-            time.sleep(delay)  # each connection has its own thread: concurrency is preserved
+        # The shop's server time per request: our own work counts towards it, as a real shop's
+        # PHP does its work inside its response time (see _wait).
+        ready_at = started + emu.latency + emu.item_latency * items
         fault = emu._take_fault(path)
         headers: dict = {}
         if fault and fault.kind == "reset":
+            self._wait(ready_at)
             emu._record(LoggedRequest(method, path, query, items, 0))
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -282,9 +297,10 @@ class _Handler(BaseHTTPRequestHandler):
                     headers["WWW-Authenticate"] = 'Basic realm="WooCommerce API. Use a ' \
                         'consumer key in the username field and a consumer secret in the ' \
                         'password field."'
+        payload = json.dumps(data).encode()
+        self._wait(ready_at)
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
-        payload = json.dumps(data).encode()
         length = len(payload)
         if fault and fault.kind == "malformed":
             payload = payload[:max(1, len(payload) // 2)]  # cut JSON, honest Content-Length

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
 from ..base import StoreAdapter
@@ -20,6 +21,7 @@ from .mapping import (format_gmt, item_result, lacks_options, link_of, merge_att
 
 log = logging.getLogger(__name__)
 SKU_LOOKUP_CHUNK = 40  # SKUs per GET /products?sku=a,b,… (keeps the URL short)
+SIMPLE_BATCH = "/products/batch"  # simple products; variations go to their parent's route
 
 
 def _field(name: str, label: str, kind: str, required: bool = False, secret: bool = False,
@@ -265,23 +267,84 @@ class WooCommerceAdapter(StoreAdapter):
                     lambda path, skus: self._variations(path.split("/")[2]))
 
     # -- quantities ---------------------------------------------------------------------------
+    @staticmethod
+    def _quantity_entry(update: QuantityUpdate) -> tuple[str, dict]:
+        """(batch route, update object); raises ValueError/TypeError for a non-WooCommerce id."""
+        path = (f"/products/{int(update.external_parent_id)}/variations/batch"
+                if update.external_parent_id else SIMPLE_BATCH)
+        return path, {"id": int(update.external_id), "manage_stock": True,
+                      "stock_quantity": int(update.quantity)}
+
+    @staticmethod
+    def _bad_id(update: QuantityUpdate) -> ItemResult:
+        return ItemResult(update.sku, False, message=(
+            f"not a WooCommerce id: {update.external_id!r} (parent {update.external_parent_id!r})"))
+
     def set_quantities(self, updates: list[QuantityUpdate]) -> list[ItemResult]:
         results: list[ItemResult | None] = [None] * len(updates)
         groups: dict[str, list] = {}
         for index, update in enumerate(updates):
             try:
-                entry = (index, update.sku, {"id": int(update.external_id), "manage_stock": True,
-                                             "stock_quantity": int(update.quantity)})
-                path = (f"/products/{int(update.external_parent_id)}/variations/batch"
-                        if update.external_parent_id else "/products/batch")
+                path, payload = self._quantity_entry(update)
             except (TypeError, ValueError):
-                results[index] = ItemResult(update.sku, False, message=(
-                    f"not a WooCommerce id: {update.external_id!r} "
-                    f"(parent {update.external_parent_id!r})"))
+                results[index] = self._bad_id(update)
                 continue
-            groups.setdefault(path, []).append(entry)
+            groups.setdefault(path, []).append((index, update.sku, payload))
         self._write([(path, [], entries) for path, entries in groups.items()], results, None)
         return results
+
+    def set_quantities_stream(self, chunks: Iterable[list[QuantityUpdate]]
+                              ) -> Iterator[list[ItemResult]]:
+        """Batches of `batch_size` with `concurrency` requests in flight for the whole stream.
+
+        A batch fills across the engine's chunks (no half-empty request at a chunk's end), the
+        next batch goes out as soon as a slot is free, and each batch's results are yielded as
+        it lands, so the engine reads and records while requests travel. A final error
+        (RetryLaterError, AuthError) propagates; batches already yielded stay yielded.
+        """
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        pending: set[Future] = set()
+        filling: dict[str, list] = {}  # route -> (None, sku, payload) entries not sent yet
+        window = 2 * self.concurrency  # sent or queued batches before we stop reading ahead
+
+        def send(path: str) -> None:
+            pending.add(pool.submit(self._send, (path, "update", filling.pop(path))))
+
+        try:
+            for chunk in chunks:
+                refused = []
+                for update in chunk:
+                    try:
+                        path, payload = self._quantity_entry(update)
+                    except (TypeError, ValueError):
+                        refused.append(self._bad_id(update))
+                        continue
+                    batch = filling.setdefault(path, [])
+                    batch.append((None, update.sku, payload))
+                    if len(batch) >= self.batch_size:
+                        send(path)
+                if refused:
+                    yield refused
+                for path in [p for p in filling if p != SIMPLE_BATCH]:
+                    send(path)  # one parent's variations rarely fill a batch: do not hold them
+                while len(pending) >= window:
+                    yield from self._landed(pending, block=True)
+                yield from self._landed(pending, block=False)
+            for path in list(filling):
+                send(path)
+            while pending:
+                yield from self._landed(pending, block=True)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @staticmethod
+    def _landed(pending: set[Future], block: bool) -> Iterator[list[ItemResult]]:
+        done, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in done:
+            pending.discard(future)
+            _, _, chunk, answers = future.result()  # raises the batch's final PlatformError
+            yield [item_result(sku, answer, created=False)
+                   for (_, sku, _), answer in zip(chunk, answers)]
 
     # -- orders -------------------------------------------------------------------------------
     def fetch_orders(self, modified_since: datetime | None) -> Iterator[OrderPage]:

@@ -3,6 +3,7 @@
 Reads from the connector's cursor minus an overlap window, commits each page, and moves the
 cursor only after every page it covers is committed. A later change of an order on the store
 updates the hub's order; a cancellation before the ERP had it stops its stock counting.
+Then the store is told about the orders that have reached the ERP since (order_marks.py).
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from app.extensions import db
 from app.ids import public_id
 from app.models import ItemOutcome, Order, OrderLine, Product, utcnow
 from app.platforms.records import OrderRecord
+
+from .order_marks import mark_exported_orders
 
 DEFAULT_OVERLAP_SECONDS = 300
 HEADER_FIELDS = ("number", "status", "platform_status", "paid", "currency", "total",
@@ -43,6 +46,7 @@ class OrderImport:
             self.ctx.recorder.flush()  # the page is committed before the next is read
         if newest is not None:
             self.ctx.save_state(cursor=newest.isoformat())
+        mark_exported_orders(self.ctx)  # orders the ERP has since the last run: tell the store
 
     def _upsert(self, r: OrderRecord) -> None:
         rec = self.ctx.recorder
