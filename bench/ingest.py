@@ -39,26 +39,13 @@ def make_csv(path: Path, rows: int) -> None:
 
 
 def app_for(database: str):
-    os.environ["PONTE_ENV"] = "testing"
-    os.environ["TEST_DATABASE_URL"] = database
-    from app import create_app
-    return create_app("testing")
+    from common import app_for as build
+    return build(database)
 
 
 def reset_schema(database: str) -> None:
-    import sqlalchemy as sa
-    from flask_migrate import upgrade
-    from app.extensions import db
-    app = app_for(database)
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        else:
-            db.drop_all()
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade(directory=str(ROOT / "migrations"))
+    from common import fresh_app
+    fresh_app(database)
 
 
 def run_ponte(database: str, csv_path: Path) -> float:

@@ -75,24 +75,8 @@ class Shop:
 
 # -- the hub -------------------------------------------------------------------------------------
 def make_app(database: str):
-    os.environ["PONTE_ENV"] = "testing"
-    os.environ["TEST_DATABASE_URL"] = database
-    import sqlalchemy as sa
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.extensions import db
-    app = create_app("testing")
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        else:
-            db.drop_all()
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade(directory=str(ROOT / "migrations"))
-    return app
+    from common import fresh_app
+    return fresh_app(database)
 
 
 def csv_bytes(header: str, rows) -> bytes:
