@@ -66,6 +66,7 @@ class ProductImport:
         self.ctx.recorder.set_total(sum(u.rows for u in uploads))
         for upload in uploads:
             data = zlib.decompress(upload.data)
+            db.session.expire(upload, ["data"])  # the compressed copy is not needed any more
             records = product_file.iter_records(data, upload.content_type, upload.mode)
             # The ERP's figures are as of when it sent them, not when we got round to them.
             self.apply(records, upload.mode, upload.created_at, full_feed=upload.mode == "full")
@@ -75,7 +76,10 @@ class ProductImport:
 
     def apply(self, records: Iterable[ProductRecord], mode: str, as_of: datetime,
               full_feed: bool) -> None:
-        seen: set[str] | None = set() if full_feed and mode == "full" else None
+        # Only kept when the connector disables what a full feed no longer has: a set of every
+        # SKU is the one thing here that grows with the file.
+        seen: set[str] | None = set() if full_feed and mode == "full" and \
+            self.disable_missing else None
         parents: dict[str, str] = {}
         for batch in chunks(records, CHUNK):
             self._apply_chunk(batch, mode, as_of, parents)
@@ -83,7 +87,7 @@ class ProductImport:
                 seen.update(r.sku for r in batch)
             self.ctx.recorder.checkpoint()
         self._link_parents(parents)
-        if seen is not None and self.disable_missing:
+        if seen is not None:
             self._disable_missing(seen)
         self.ctx.recorder.flush()
 
