@@ -38,6 +38,9 @@ class FakePushErp(ErpAdapter):
         return DOCUMENTS.get(reference)
 
     def deliver_order(self, order, reference):
+        if order.customer.get("email") in self.settings.get("refuse_emails", []):
+            from app.platforms.errors import ItemError
+            raise ItemError(order.number, "customer blocked in the ERP")
         DOCUMENTS[reference] = self.settings.get("number") or f"SO-{len(DOCUMENTS) + 1}"
         return DOCUMENTS[reference]
 
@@ -97,3 +100,32 @@ def test_a_step_whose_session_breaks_fails_with_the_reason(hub, work):
     assert step.error.startswith("internal error: IntegrityError"), step.error
     # The first order's delivery was committed before the failure and stays recorded.
     assert db.session.scalars(sa.select(OrderBinding.status)).all() == ["delivered"]
+
+
+def test_retrying_failed_items_takes_only_the_failed_order_of_that_number(hub, work):
+    """Two stores both number their first order SB-00001; only one failed to reach the ERP."""
+    from app.models import Node, Order
+    from app.services.runs import retry_run
+    acc, erp, store = hub(refuse_emails=["blocked@example.com"])
+    other = b.node(acc, "sandbox", "Other shop")
+    run_procedure(acc, create_from_template(acc, "publish_catalogue"), work)
+    shop.place_order(acc, store.id, {"MUG": 1}, customer={"email": "blocked@example.com"})
+    db.session.commit()
+    every5 = b.template(acc, "every_5_minutes")
+    run = run_procedure(acc, every5, work)
+    assert run.status == "partial"
+    # The other store's SB-00001 arrives later and is not delivered yet either.
+    shop.place_order(acc, other.id, {"MUG": 1}, customer={"email": "ok@example.com"})
+    db.session.commit()
+    node = db.session.get(Node, erp.id)
+    node.settings = {}  # the ERP unblocked the customer
+    db.session.commit()
+    started = retry_run(acc, run.id, only_failed_items=True)
+    work()
+    numbers = {o.number: o for o in db.session.scalars(sa.select(Order))}
+    assert set(numbers) == {"SB-00001"}  # both stores use the same number
+    delivered = db.session.scalars(sa.select(OrderBinding).where(
+        OrderBinding.status == "delivered")).all()
+    sources = {db.session.get(Order, bd.order_id).source_node_id for bd in delivered}
+    assert sources == {store.id}  # only the failed one was retried
+    assert db.session.get(Run, started.run.id).status == "succeeded"

@@ -50,7 +50,11 @@ class OrderExport:
                                     Order.cancelled_at.is_(None), Order.id.not_in(done))
              .order_by(Order.id))
         if self.ctx.only_refs is not None:
-            q = q.where(Order.number.in_(self.ctx.only_refs or [""]))
+            # Re-running failed items: numbers are only unique per store, so take just the
+            # orders with those numbers whose delivery to this ERP failed.
+            failed = sa.select(OrderBinding.order_id).where(
+                OrderBinding.node_id == self.node_id, OrderBinding.status == "failed")
+            q = q.where(Order.number.in_(self.ctx.only_refs or [""]), Order.id.in_(failed))
         orders = db.session.scalars(q).all()
         self.ctx.recorder.set_total(len(orders))
         bindings = {b.order_id: b for b in db.session.scalars(sa.select(OrderBinding).where(
