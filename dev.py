@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -83,10 +84,16 @@ def inside_venv(command: str, args: list[str]) -> int:
                        cwd=ROOT, env=env, check=True)
         print(f"Ponte is starting on http://127.0.0.1:{env['PORT']}/ (Ctrl-C stops everything)",
               flush=True)
-        return subprocess.call([str(PY), "-m", "honcho", "start", "-f", "Procfile",
-                                "web", "worker", "scheduler"], cwd=ROOT, env=env)
-    except KeyboardInterrupt:
-        return 0
+        honcho = subprocess.Popen([str(PY), "-m", "honcho", "start", "-f", "Procfile",
+                                   "web", "worker", "scheduler"], cwd=ROOT, env=env)
+        # SIGTERM (a service manager, `timeout`) is passed on to honcho, which stops the
+        # processes gracefully; then the embedded Redis is stopped below, not left behind.
+        signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
+        while True:
+            try:
+                return honcho.wait()
+            except KeyboardInterrupt:  # Ctrl-C reached honcho too: wait for it to finish
+                continue
     finally:
         if redis:
             redis.stop()
