@@ -106,7 +106,9 @@ def main(argv: list[str]) -> int:
     if argv[0] == "_inside":
         return inside_venv(argv[1], argv[2:])
     ensure_venv()
-    return subprocess.call([str(PY), str(ROOT / "dev.py"), "_inside", *argv])
+    # Become the virtualenv's Python (same pid), so signals reach the code that handles them.
+    sys.stdout.flush()
+    os.execv(str(PY), [str(PY), str(ROOT / "dev.py"), "_inside", *argv])
 
 
 if __name__ == "__main__":
